@@ -1,0 +1,4 @@
+// Command lambkin is a self-hosted AWS Lambda.
+package main
+
+func main() {}
