@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"errors"
-	"sync"
-)
+import "sync"
 
 // Throttle reasons, as TooManyRequestsException's Reason names them.
 const (
@@ -15,9 +12,6 @@ const (
 type ThrottleError struct{ Reason string }
 
 func (e *ThrottleError) Error() string { return "throttled: " + e.Reason }
-
-// errNoLease is internal: a provisioned lease was asked for and none is free.
-var errNoLease = errors.New("no provisioned environment free")
 
 // leases is the concurrency ledger of one account: every running invocation
 // holds one lease, taken in the order Lambda takes them —

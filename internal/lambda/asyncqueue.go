@@ -362,10 +362,3 @@ func (s *Service) reservedOf(region, name string) *int {
 	})
 	return r
 }
-
-// queuedEvents counts the events waiting (for tests and stats).
-func (q *asyncQueue) pending() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.due)
-}

@@ -112,7 +112,6 @@ type usage struct {
 	committed     int
 	provisionedOf map[string]int // total provisioned concurrency per function
 	functions     int
-	codeSize      int64
 }
 
 // accountUsage adds up the region's commitments, leaving out the function
