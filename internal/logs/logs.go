@@ -41,6 +41,7 @@ func safePath(name string) string {
 // Stream writes one log stream. It is safe for concurrent use (a runtime's
 // stdout and stderr share it).
 type Stream struct {
+	name string
 	mu   sync.Mutex
 	f    *os.File
 	w    *bufio.Writer
@@ -61,8 +62,11 @@ func (d Dir) CreateStream(region, group, stream string, now func() time.Time) (*
 	if now == nil {
 		now = time.Now
 	}
-	return &Stream{f: f, w: bufio.NewWriterSize(f, 16<<10), now: now}, nil
+	return &Stream{name: stream, f: f, w: bufio.NewWriterSize(f, 16<<10), now: now}, nil
 }
+
+// Name is the stream's name.
+func (s *Stream) Name() string { return s.name }
 
 // Observe sets a function that sees every event written from now on (nil
 // stops it).
