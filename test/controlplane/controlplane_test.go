@@ -72,7 +72,10 @@ func createPython(t *testing.T, c *lambda.Client, name string, code []byte, laye
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
-	w := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) { o.MinDelay = 20 * time.Millisecond; o.MaxDelay = 100 * time.Millisecond })
+	w := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) {
+		o.MinDelay = 20 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
 	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 20*time.Second); err != nil {
 		t.Fatalf("waiting for %s: %v", name, err)
 	}
