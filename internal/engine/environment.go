@@ -56,7 +56,8 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 		e.log.Observe(tail.add)
 		defer e.log.Observe(nil)
 	}
-	e.log.Event("START RequestId: " + inv.RequestID + " Version: " + fn.Version)
+	e.platform(platformStart, "START RequestId: "+inv.RequestID+" Version: "+fn.Version,
+		map[string]any{"requestId": inv.RequestID, "version": fn.Version})
 	started := e.now()
 	deadline := started.Add(fn.Timeout)
 	callCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -107,8 +108,8 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 	}
 	ended := e.now()
 	e.out.Flush()
-	e.log.Event("END RequestId: " + inv.RequestID)
-	e.log.Event(e.report(inv.RequestID, ended.Sub(started), status))
+	e.platform(platformRuntimeDone, "END RequestId: "+inv.RequestID, map[string]any{"requestId": inv.RequestID, "status": jsonStatus(status)})
+	e.report(inv.RequestID, ended.Sub(started), status)
 	e.log.Flush()
 	if tail != nil {
 		out.LogTail = tail.encoded()
@@ -116,24 +117,35 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 	return out, usable
 }
 
-// report is the REPORT line; Init Duration only after a cold start.
-func (e *environment) report(requestID string, d time.Duration, status string) string {
-	ms := float64(d.Microseconds()) / 1000
-	billed := int(math.Ceil(ms))
-	if billed == 0 {
-		billed = 1
-	}
+// report writes the REPORT event; Init Duration only after a cold start.
+func (e *environment) report(requestID string, d time.Duration, status string) {
+	ms := millis(d)
+	billed := max(int(math.Ceil(ms)), 1)
+	maxMem := bytesToMB(e.box.MaxMemory())
+	metrics := map[string]any{"durationMs": ms, "billedDurationMs": billed, "memorySizeMB": e.fn.MemoryMB, "maxMemoryUsedMB": maxMem}
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		requestID, ms, billed, e.fn.MemoryMB, bytesToMB(e.box.MaxMemory()))
+		requestID, ms, billed, e.fn.MemoryMB, maxMem)
 	e.invocations++
 	if e.invocations == 1 && e.initDuration > 0 {
-		fmt.Fprintf(&b, "\tInit Duration: %.2f ms", float64(e.initDuration.Microseconds())/1000)
+		fmt.Fprintf(&b, "\tInit Duration: %.2f ms", millis(e.initDuration))
+		metrics["initDurationMs"] = millis(e.initDuration)
 	}
 	if status != "" {
 		b.WriteString("\tStatus: " + status)
 	}
-	return b.String()
+	e.platform(platformReport, b.String(), map[string]any{"requestId": requestID, "metrics": metrics, "status": jsonStatus(status)})
+}
+
+// jsonStatus is the status member of JSON platform records.
+func jsonStatus(status string) string {
+	switch {
+	case status == "":
+		return "success"
+	case status == "timeout":
+		return "timeout"
+	}
+	return "error"
 }
 
 func bytesToMB(b uint64) int { return int((b + 1<<20 - 1) >> 20) }

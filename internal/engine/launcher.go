@@ -104,7 +104,9 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 	if err != nil {
 		return nil, err
 	}
-	stream.Event(initStartLine(fn))
+	e.platform(platformInitStart, initStartLine(fn), map[string]any{
+		"initializationType": initType, "phase": "init", "runtimeVersion": fn.Runtime.Label, "runtimeVersionArn": fn.Runtime.VersionARN,
+	})
 	env, err := sandbox.Start(l.cfg.Features, sandbox.Spec{
 		ID:          id,
 		Path:        path,

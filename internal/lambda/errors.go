@@ -423,3 +423,15 @@ func errClientContextTooLarge(limit int) error {
 func errClientContextInvalid() error {
 	return awserr.InvalidParameter("Client context must be a valid Base64-encoded JSON object.")
 }
+
+func errSnapStartWith(feature string) error {
+	return awserr.InvalidParameter("SnapStart cannot be enabled on functions that use " + feature + ".")
+}
+
+func errProvisionedWithSnapStart() error {
+	return awserr.InvalidParameter("Provisioned Concurrency cannot be configured on a function version with SnapStart enabled.")
+}
+
+func errDeadLetterTarget(arn string) error {
+	return awserr.InvalidParameter(fmt.Sprintf("The target ARN %s of the dead-letter queue is invalid: it must be an Amazon SQS queue or an Amazon SNS topic.", arn))
+}

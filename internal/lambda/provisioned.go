@@ -44,7 +44,14 @@ func (s *Service) PutProvisionedConcurrencyConfig(_ context.Context, sc Scope, i
 	defer unlock()
 	rec := provisionedRecord{Requested: n, LastModified: provisionedTime(s.now())}
 	err = s.store.Update(func(tx store.Tx) error {
-		if _, err := provisionedTarget(tx, sc, ref, true); err != nil {
+		version, err := provisionedTarget(tx, sc, ref, true)
+		if err != nil {
+			return err
+		}
+		if v, err := loadVersion(tx, sc.Region, ref.Name, version); err != nil || v != nil && snapStartOn(&v.Config) {
+			if err == nil {
+				err = errProvisionedWithSnapStart()
+			}
 			return err
 		}
 		if err := s.checkProvisionedLimits(tx, sc, ref, n); err != nil {

@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"sort"
 
 	"github.com/lambkin/lambkin/internal/api/model"
@@ -96,6 +97,11 @@ func (s *Service) apply(tx store.Tx, sc Scope, c *model.FunctionConfiguration, s
 	if st.Environment != nil {
 		if err := s.checkEnvironment(st.Environment.Variables); err != nil {
 			return err
+		}
+	}
+	if st.DeadLetterConfig != nil {
+		if arn := deref(st.DeadLetterConfig.TargetArn); arn != "" && !deadLetterServiceRE.MatchString(arn) {
+			return errDeadLetterTarget(arn)
 		}
 	}
 	logging, err := mergeLogging(c.LoggingConfig, st.LoggingConfig)
@@ -252,16 +258,32 @@ func mergeLogging(cur, in *model.LoggingConfig) (*model.LoggingConfig, error) {
 	return &out, nil
 }
 
-// checkSnapStart enforces where SnapStart may be turned on.
+// checkSnapStart enforces where SnapStart may be turned on: supported
+// runtimes only, and not with EFS or /tmp over 512 MB (provisioned
+// concurrency is refused on SnapStart versions where it is configured).
 func checkSnapStart(c *model.FunctionConfiguration) error {
-	if c.SnapStart == nil || deref(c.SnapStart.ApplyOn) != "PublishedVersions" {
+	if !snapStartOn(c) {
 		return nil
 	}
 	if rt := deref(c.Runtime); !contains(snapStartRuntimes, rt) {
 		return errSnapStartRuntime(rt)
 	}
+	if len(c.FileSystemConfigs) > 0 {
+		return errSnapStartWith("Amazon EFS file systems")
+	}
+	if c.EphemeralStorage != nil && deref(c.EphemeralStorage.Size) > 512 {
+		return errSnapStartWith("ephemeral storage larger than 512 MB")
+	}
 	return nil
 }
+
+func snapStartOn(c *model.FunctionConfiguration) bool {
+	return c.SnapStart != nil && deref(c.SnapStart.ApplyOn) == "PublishedVersions"
+}
+
+// deadLetterServiceRE accepts the dead-letter targets Lambda supports: an
+// SQS queue or an SNS topic.
+var deadLetterServiceRE = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:(sqs|sns):`)
 
 // vpcResponse is the VpcConfig a function reports. lambkin has no EC2 to
 // look subnets up in, so VpcId stays empty.

@@ -339,3 +339,31 @@ func TestEventInvokeAndURLConfigs(t *testing.T) {
 		t.Fatalf("after delete: %s %s", code, msg)
 	}
 }
+
+func TestSettingsRules(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client("us-east-1")
+	createPython(t, c, "fn", zipOf(t, map[string]string{"index.py": "def handler(e, c):\n    return 1\n"}))
+	update := func(in *lambda.UpdateFunctionConfigurationInput) error {
+		in.FunctionName = aws.String("fn")
+		_, err := c.UpdateFunctionConfiguration(ctx, in)
+		return err
+	}
+	err := update(&lambda.UpdateFunctionConfigurationInput{DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:s3:::bucket")}})
+	if code, _ := apiError(t, err); code != "InvalidParameterValueException" {
+		t.Fatalf("S3 dead-letter target: %s", code)
+	}
+	err = update(&lambda.UpdateFunctionConfigurationInput{SnapStart: &types.SnapStart{ApplyOn: types.SnapStartApplyOnPublishedVersions},
+		EphemeralStorage: &types.EphemeralStorage{Size: aws.Int32(1024)}})
+	if code, msg := apiError(t, err); code != "InvalidParameterValueException" || !strings.Contains(msg, "ephemeral storage") {
+		t.Fatalf("SnapStart with big /tmp: %s %s", code, msg)
+	}
+	err = update(&lambda.UpdateFunctionConfigurationInput{LoggingConfig: &types.LoggingConfig{LogFormat: types.LogFormatText, ApplicationLogLevel: types.ApplicationLogLevelDebug}})
+	if code, msg := apiError(t, err); code != "InvalidParameterValueException" || !strings.HasPrefix(msg, "LogLevel is not supported when LogFormat is set to \"Text\"") {
+		t.Fatalf("log level with Text: %s %s", code, msg)
+	}
+	cfg, _ := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("fn")})
+	if cfg.DeadLetterConfig != nil || cfg.SnapStart.ApplyOn != types.SnapStartApplyOnNone || aws.ToInt32(cfg.EphemeralStorage.Size) != 512 {
+		t.Fatalf("rejected updates changed the function: %+v", cfg)
+	}
+}
