@@ -58,7 +58,9 @@ func (c *specCache) put(key string, fn *engine.Function) {
 // configuration (the previous one while an update is in progress), its
 // unpacked code and layers, and its runtime version.
 func (s *Service) functionSpec(tx store.Tx, region, account, name string, v *versionRecord) (*engine.Function, error) {
-	cacheKey := region + "/" + name + "/" + deref(v.Config.Version) + "@" + deref(v.Config.RevisionId)
+	// The runtime version is part of the key: rollouts and pins change it
+	// without a new RevisionId.
+	cacheKey := region + "/" + name + "/" + deref(v.Config.Version) + "@" + deref(v.Config.RevisionId) + "#" + deref(deref(v.Config.RuntimeVersionConfig).RuntimeVersionArn)
 	if fn := s.specs.get(cacheKey); fn != nil {
 		return fn, nil
 	}
