@@ -63,7 +63,7 @@ func runInit() int {
 	var cfg initConfig
 	err := readConfig(&cfg)
 	if err == nil {
-		err = prepare(cfg)
+		err = setUp(cfg)
 	}
 	if err == nil && cfg.Probe {
 		return 0
@@ -113,9 +113,9 @@ func readConfig(cfg *initConfig) error {
 	return nil
 }
 
-// prepare does everything that must happen inside the new process before
+// setUp does everything that must happen inside the new process before
 // the runtime starts.
-func prepare(cfg initConfig) error {
+func setUp(cfg initConfig) error {
 	if cfg.Mounts != nil {
 		if err := cfg.Mounts.apply(); err != nil {
 			return err
