@@ -120,6 +120,7 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 		WorkDir:     filepath.Join(l.cfg.WorkDir, id),
 		EphemeralMB: fn.EphemeralMB,
 		MemoryMB:    fn.MemoryMB,
+		Binds:       binds(fn.Mounts),
 	})
 	if err != nil {
 		return nil, err
@@ -174,6 +175,15 @@ func command(fn *Function, p sandbox.Paths, extensions []string) (string, []stri
 	// starting with "_"), as in Lambda.
 	script := `for e in "$LAMBKIN_EXTENSIONS_DIR"/*; do [ -x "$e" ] && env -u _HANDLER -u _X_AMZN_TRACE_ID "$e" & done; exec "$@"`
 	return "/bin/sh", append([]string{"/bin/sh", "-c", script, "lambkin-init"}, args...), nil
+}
+
+// binds are the function's file systems as sandbox bind mounts.
+func binds(mounts []Mount) []sandbox.Bind {
+	var out []sandbox.Bind
+	for _, m := range mounts {
+		out = append(out, sandbox.Bind{HostDir: m.HostDir, Path: m.MountPath})
+	}
+	return out
 }
 
 // listExtensions names the executables a function's layers put in

@@ -29,6 +29,9 @@ type mountPlan struct {
 	TmpDir string `json:"tmpDir,omitempty"`
 	// ProcFS mounts a fresh /proc (in a new pid namespace).
 	ProcFS bool `json:"procFS,omitempty"`
+	// Binds are writable host directories shown at other paths (a
+	// function's file systems at /mnt/...).
+	Binds []Bind `json:"binds,omitempty"`
 	// Probe only checks that mounting works (Detect); it touches no host
 	// directory.
 	Probe bool `json:"probe,omitempty"`
@@ -58,9 +61,25 @@ func (p mountPlan) apply() error {
 				return err
 			}
 		}
+		// Like the code, file systems are bound before /tmp is covered,
+		// and while mount points can still be made.
+		for _, b := range p.Binds {
+			if err := os.MkdirAll(b.Path, 0o755); err != nil {
+				return fmt.Errorf("mount point %s: %w", b.Path, err)
+			}
+			if err := unix.Mount(b.HostDir, b.Path, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("bind %s on %s: %w", b.HostDir, b.Path, err)
+			}
+		}
 	}
 	if err := readOnlyTree(); err != nil {
 		return err
+	}
+	// The file systems stay writable.
+	for _, b := range p.Binds {
+		if err := unix.Mount("", b.Path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return fmt.Errorf("make %s writable: %w", b.Path, err)
+		}
 	}
 	if err := p.mountTmp(); err != nil {
 		return err

@@ -43,6 +43,10 @@ type Spec struct {
 	// TaskDir holds the function code (required). LayersDir is shown as
 	// /opt (empty when ""); RuntimeDir as /var/runtime (when set).
 	TaskDir, LayersDir, RuntimeDir string
+	// Binds are host directories shown read-write at absolute paths (a
+	// function's file systems under /mnt). Only with a mount namespace;
+	// Start fails without one.
+	Binds []Bind
 	// WorkDir is this environment's own host directory (required). Start
 	// creates it (it must be absent or empty) when /tmp is a host
 	// directory (no mount namespace, or DiskTmp) and Kill removes it;
@@ -67,6 +71,12 @@ type Spec struct {
 	// PollInterval is the period of the RSS and /tmp watchers, which only
 	// run where the kernel cannot enforce the limit (default 100ms).
 	PollInterval time.Duration
+}
+
+// Bind is a host directory shown at Path inside the environment.
+type Bind struct {
+	HostDir string `json:"hostDir"`
+	Path    string `json:"path"`
 }
 
 // withDefaults validates s and fills zero fields.

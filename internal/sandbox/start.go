@@ -18,6 +18,9 @@ func Start(f Features, s Spec) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	if len(s.Binds) > 0 && !f.MountNS {
+		return nil, fmt.Errorf("sandbox: file system mounts need a mount namespace, which this host does not allow")
+	}
 	e := &Env{id: s.ID, paths: f.Layout(s.WorkDir), done: make(chan struct{})}
 	var u undo
 	if err := e.prepare(f, s, &u); err != nil {
@@ -146,7 +149,7 @@ func initConfigFor(f Features, s Spec, p Paths, be backend) initConfig {
 	if f.MountNS {
 		cfg.Mounts = &mountPlan{
 			TaskDir: s.TaskDir, OptDir: s.LayersDir, RuntimeDir: s.RuntimeDir,
-			TmpBytes: s.ephemeralBytes(), ProcFS: f.pidNS(),
+			TmpBytes: s.ephemeralBytes(), ProcFS: f.pidNS(), Binds: s.Binds,
 		}
 		if s.DiskTmp {
 			cfg.Mounts.TmpDir = diskTmpDir(s)
