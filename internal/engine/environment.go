@@ -33,6 +33,22 @@ type environment struct {
 	initStarted  time.Time
 	initDuration time.Duration // reported on the first invocation only
 	invocations  int
+	extensions   bool // external extensions run: they get SHUTDOWN on Close
+
+	// maxMemory caches the environment's peak memory: reading the cgroup
+	// after every invocation costs more than the invocation.
+	maxMemory     int
+	maxMemoryRead time.Time
+}
+
+// maxMemoryRefresh is how stale the REPORT line's Max Memory Used may be.
+const maxMemoryRefresh = 250 * time.Millisecond
+
+func (e *environment) maxMemoryMB() int {
+	if now := e.now(); e.maxMemoryRead.IsZero() || now.Sub(e.maxMemoryRead) > maxMemoryRefresh {
+		e.maxMemory, e.maxMemoryRead = bytesToMB(e.box.MaxMemory()), now
+	}
+	return e.maxMemory
 }
 
 // supervise tells the Runtime API how the runtime's process tree ended.
@@ -121,7 +137,7 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 func (e *environment) report(requestID string, d time.Duration, status string) {
 	ms := millis(d)
 	billed := max(int(math.Ceil(ms)), 1)
-	maxMem := bytesToMB(e.box.MaxMemory())
+	maxMem := e.maxMemoryMB()
 	metrics := map[string]any{"durationMs": ms, "billedDurationMs": billed, "memorySizeMB": e.fn.MemoryMB, "maxMemoryUsedMB": maxMem}
 	var b strings.Builder
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
@@ -181,10 +197,11 @@ func (e *environment) initTimeout(limit time.Duration) *Result {
 }
 
 // Close implements Environment: extensions get SHUTDOWN, then the whole
-// process tree is killed.
+// process tree is killed (at once when there are no extensions, as Lambda
+// does).
 func (e *environment) Close() {
 	e.once.Do(func() {
-		if e.api != nil {
+		if e.api != nil && e.extensions {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			e.api.Shutdown(ctx, rapi.ShutdownSpindown)
 			cancel()

@@ -79,6 +79,7 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 	}()
 
 	extensions := listExtensions(fn.OptDir)
+	e.extensions = len(extensions) > 0
 	var box atomic.Pointer[sandbox.Env]
 	e.api, err = rapi.New(rapi.Config{
 		FunctionName:       fn.Name,

@@ -24,7 +24,9 @@ type transitions struct {
 
 type transitionJob struct{ region, name, token string }
 
-const transitionWorkers = 4
+// transitionWorkers run transitions; more of them let their writes share
+// group commits under load.
+const transitionWorkers = 16
 
 func newTransitions(s *Service) *transitions {
 	t := &transitions{s: s, timers: map[*time.Timer]struct{}{}}

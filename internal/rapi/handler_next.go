@@ -1,8 +1,10 @@
 package rapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Headers of the /next answer, in canonical form.
@@ -20,6 +22,7 @@ const (
 // It never times out; it ends with an invocation, or unanswered when the
 // client goes away or the server closes.
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
+	s.awaitExtensionsBeforeFirstNext(r.Context())
 	s.mu.Lock()
 	from := s.rt.state
 	if s.rt.box.waiting || !s.rt.apply(rtEvNext) {
@@ -46,6 +49,26 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeInvocation(w, inv)
+}
+
+// extensionRegistrationWait bounds how long the runtime's first /next waits
+// for the external extensions to register (Lambda's init limit).
+const extensionRegistrationWait = 10 * time.Second
+
+// awaitExtensionsBeforeFirstNext holds the runtime's first /next until the
+// external extensions have registered. Lambda starts the runtime only after
+// they did; lambkin starts both at once, so without this a fast runtime
+// would close registration before a slower extension got to it.
+func (s *Server) awaitExtensionsBeforeFirstNext(ctx context.Context) {
+	s.mu.Lock()
+	first := s.rt.state == rtStarted && len(s.cfg.ExternalExtensions) > 0
+	s.mu.Unlock()
+	if !first {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, extensionRegistrationWait)
+	defer cancel()
+	s.WaitRegistered(ctx) // on failure or timeout, registration closes as usual
 }
 
 // runtimePolledLocked does the bookkeeping of a /next coming from state from:
