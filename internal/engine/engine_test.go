@@ -132,7 +132,7 @@ func TestIdleEnvironmentsAreReaped(t *testing.T) {
 	now = now.Add(time.Second)
 	mu.Unlock()
 	deadline := time.Now().Add(2 * time.Second)
-	for e.IdleEnvironments() > 0 && time.Now().Before(deadline) {
+	for (e.IdleEnvironments() > 0 || s.closed.Load() == 0) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if e.IdleEnvironments() != 0 || s.closed.Load() != 1 {
