@@ -78,7 +78,6 @@ func (s *Service) CreateFunction(_ context.Context, sc Scope, in *model.CreateFu
 	}
 
 	unlock := s.locks.lock(sc.Region, ref.Name)
-	defer unlock()
 	err = s.store.Update(func(tx store.Tx) error {
 		if existing, err := loadFunction(tx, sc.Region, ref.Name); err != nil || existing != nil {
 			if err == nil {
@@ -96,6 +95,7 @@ func (s *Service) CreateFunction(_ context.Context, sc Scope, in *model.CreateFu
 		}
 		return nil
 	})
+	unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -38,8 +38,16 @@ func newTransitions(s *Service) *transitions {
 	return t
 }
 
-// submit schedules a job, no sooner than the configured state delay.
+// submit makes a change effective. Without a state delay it does so at
+// once, in the caller's goroutine (which must not hold the function's
+// lock): the caller already answered with the Pending/InProgress view, and
+// the change is effective before another request can trip over it. With a
+// delay, a worker does it no sooner than the delay.
 func (t *transitions) submit(j transitionJob) {
+	if t.s.cfg.StateDelay <= 0 {
+		t.s.finishTransition(j)
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {

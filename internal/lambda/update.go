@@ -84,13 +84,24 @@ type latestUpdate struct {
 	change func(store.Tx, *versionRecord) error
 }
 
-// updateLatest runs one update of $LATEST under the function's lock:
-// preconditions and the change in a read transaction, then one write
-// transaction with the InProgress revision (and a published version when
-// asked). Holding the lock keeps what was read current until the write.
+// updateLatest runs one update of $LATEST and then makes it effective
+// (see transitions.submit).
 func (s *Service) updateLatest(sc Scope, ref nameRef, u latestUpdate) (*model.FunctionConfiguration, error) {
+	out, token, err := s.writeUpdate(sc, ref, u)
+	if err == nil && token != "" {
+		s.work.submit(transitionJob{region: sc.Region, name: ref.Name, token: token})
+	}
+	return out, err
+}
+
+// writeUpdate does an update under the function's lock: preconditions and
+// the change in a read transaction, then one write transaction with the
+// InProgress revision (and a published version when asked). Holding the
+// lock keeps what was read current until the write. It returns the
+// change's token ("" for a dry run).
+func (s *Service) writeUpdate(sc Scope, ref nameRef, u latestUpdate) (*model.FunctionConfiguration, string, error) {
 	if ref.Qualifier != "" && ref.Qualifier != latest {
-		return nil, errPublishedVersionImmutable()
+		return nil, "", errPublishedVersionImmutable()
 	}
 	unlock := s.locks.lock(sc.Region, ref.Name)
 	defer unlock()
@@ -111,11 +122,11 @@ func (s *Service) updateLatest(sc Scope, ref nameRef, u latestUpdate) (*model.Fu
 		return u.change(tx, next)
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	s.assignRuntime(sc, next)
 	if u.dryRun {
-		return view(next, ref.arn(sc, "")), nil
+		return view(next, ref.arn(sc, "")), "", nil
 	}
 
 	token := s.cfg.NewID()
@@ -145,10 +156,9 @@ func (s *Service) updateLatest(sc Scope, ref nameRef, u latestUpdate) (*model.Fu
 		return saveVersion(tx, sc.Region, ref.Name, next)
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	s.work.submit(transitionJob{region: sc.Region, name: ref.Name, token: token})
-	return view(result, ref.arn(sc, publishedQualifier(result))), nil
+	return view(result, ref.arn(sc, publishedQualifier(result))), token, nil
 }
 
 // cloneVersion deep-copies a record, so a failed check leaves the original
