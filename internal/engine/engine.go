@@ -97,10 +97,12 @@ var ErrClosed = errors.New("engine: closed")
 func (e *Engine) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
 	fn := inv.Function
 	if set := e.provisionedSet(fn.Group + ":" + inv.Qualifier); set != nil {
-		if h := set.take(fn.Key); h != nil {
+		for h := set.take(fn.Key); h != nil; h = set.take(fn.Key) {
 			res, usable := h.env.Invoke(ctx, inv)
 			set.giveBack(h, usable)
-			return res, nil
+			if res != nil || ctx.Err() != nil {
+				return res, ctx.Err()
+			}
 		}
 	}
 	release, err := e.leases.acquireOnDemand(fn.Group)
@@ -108,25 +110,33 @@ func (e *Engine) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
 		return nil, err
 	}
 	defer release()
-	p, h, err := e.checkout(fn)
-	if err != nil {
-		return nil, err
-	}
-	if h == nil {
-		env, err := e.cfg.Starter.Start(ctx, fn, InitOnDemand)
+	for {
+		p, h, err := e.checkout(fn)
 		if err != nil {
-			e.abandon(p)
-			var initErr *InitError
-			if errors.As(err, &initErr) {
-				return initErr.Result, nil
-			}
 			return nil, err
 		}
-		h = &envHandle{env: env}
+		if h == nil {
+			env, err := e.cfg.Starter.Start(ctx, fn, InitOnDemand)
+			if err != nil {
+				e.abandon(p)
+				var initErr *InitError
+				if errors.As(err, &initErr) {
+					return initErr.Result, nil
+				}
+				return nil, err
+			}
+			h = &envHandle{env: env}
+		}
+		res, usable := h.env.Invoke(ctx, inv)
+		e.checkin(p, h, usable)
+		switch {
+		case res != nil:
+			return res, nil
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		// The environment died after its previous answer: use another.
 	}
-	res, usable := h.env.Invoke(ctx, inv)
-	e.checkin(p, h, usable)
-	return res, nil
 }
 
 // checkout finds an idle environment of fn's configuration, or reserves the

@@ -35,6 +35,12 @@ type environment struct {
 	invocations  int
 	extensions   bool // external extensions run: they get SHUTDOWN on Close
 
+	// answered is the last invocation when lambkin answered the caller as
+	// soon as the runtime did: the runtime's return to /next (and the
+	// extensions') may still be under way, and the next invocation waits
+	// for it.
+	answered *rapi.Result
+
 	// maxMemory caches the environment's peak memory: reading the cgroup
 	// after every invocation costs more than the invocation.
 	maxMemory     int
@@ -63,9 +69,20 @@ func (e *environment) supervise() {
 	e.api.RuntimeExited(x.Status)
 }
 
-// Invoke implements Environment.
+// Invoke implements Environment. A nil result with usable false means the
+// environment died after its previous answer and never took this
+// invocation: the engine runs it elsewhere.
 func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, bool) {
 	fn := e.fn
+	if prev := e.answered; prev != nil {
+		e.answered = nil
+		wait, cancel := context.WithTimeout(ctx, fn.Timeout)
+		_, err := prev.WaitComplete(wait)
+		cancel()
+		if err != nil {
+			return nil, false
+		}
+	}
 	var tail *tailBuffer
 	if inv.LogTail {
 		tail = &tailBuffer{}
@@ -93,8 +110,7 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 	switch {
 	case err == nil && res.Status == rapi.StatusOK:
 		out.Payload, out.ContentType = res.Body, orJSON(res.ContentType)
-		_, werr := res.WaitComplete(callCtx)
-		usable = werr == nil
+		e.answered = res
 	case err == nil:
 		out.Payload, out.FunctionError, out.ErrorType = res.Body, "Unhandled", res.ErrorType
 		var failure *rapi.Failure
@@ -126,7 +142,7 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 	e.out.Flush()
 	e.platform(platformRuntimeDone, "END RequestId: "+inv.RequestID, map[string]any{"requestId": inv.RequestID, "status": jsonStatus(status)})
 	e.report(inv.RequestID, ended.Sub(started), status)
-	e.log.Flush()
+	e.log.FlushSoon()
 	if tail != nil {
 		out.LogTail = tail.encoded()
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 
 	"github.com/lambkin/lambkin/internal/api/model"
 	"github.com/lambkin/lambkin/internal/awserr"
@@ -111,6 +112,16 @@ type invocationTarget struct {
 // one of an alias's versions by its routing weights. The function must be
 // able to run: not Pending, not Failed.
 func (s *Service) invocationTarget(sc Scope, ref nameRef) (*invocationTarget, error) {
+	// Warm invocations of a version skip the store: the target stays valid
+	// until anything is written. (An alias picks a version per invocation.)
+	key := sc.Region + sep + ref.account(sc) + sep + ref.Name + sep + ref.Qualifier
+	cacheable := kindOf(ref.Qualifier) != qualAlias
+	commits := s.store.commits.Load()
+	if cacheable {
+		if t := s.targets.get(key, commits); t != nil {
+			return t, nil
+		}
+	}
 	var t invocationTarget
 	err := s.store.View(func(tx store.Tx) error {
 		version := ref.Qualifier
@@ -150,7 +161,40 @@ func (s *Service) invocationTarget(sc Scope, ref nameRef) (*invocationTarget, er
 	if t.invokedARN == "" {
 		t.invokedARN = ref.arn(sc, "")
 	}
+	if cacheable {
+		s.targets.put(key, commits, &t)
+	}
 	return &t, nil
+}
+
+// targetCache remembers invocation targets with the store's commit count
+// when they were read.
+type targetCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedTarget
+}
+
+type cachedTarget struct {
+	commits uint64
+	target  *invocationTarget
+}
+
+func (c *targetCache) get(key string, commits uint64) *invocationTarget {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok && e.commits == commits {
+		return e.target
+	}
+	return nil
+}
+
+func (c *targetCache) put(key string, commits uint64, t *invocationTarget) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10000 {
+		c.entries = map[string]cachedTarget{}
+	}
+	c.entries[key] = cachedTarget{commits, t}
 }
 
 // pickVersion chooses an alias's version for one invocation by its

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambkin/lambkin/internal/ids"
@@ -59,7 +60,7 @@ type Config struct {
 
 // Service implements the Lambda API's rules.
 type Service struct {
-	store    store.Store
+	store    *countingStore
 	code     CodeStore
 	runtimes RuntimeCatalog
 	exec     Executor
@@ -67,6 +68,7 @@ type Service struct {
 	locks    lockTable // per function
 	accounts lockTable // per region: changes to account-wide quotas
 	specs    specCache
+	targets  targetCache
 	work     *transitions
 	async    *asyncQueue
 }
@@ -95,7 +97,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		cfg.Limits = DefaultLimits()
 	}
 	cfg.Async.defaults()
-	s := &Service{store: d.Store, code: d.Code, runtimes: d.Runtimes, exec: d.Executor, cfg: cfg}
+	s := &Service{store: &countingStore{Store: d.Store}, code: d.Code, runtimes: d.Runtimes, exec: d.Executor, cfg: cfg}
 	s.work = newTransitions(s)
 	if err := s.resumeTransitions(); err != nil {
 		s.work.stop()
@@ -127,6 +129,21 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // lastModified formats a time as FunctionConfiguration.LastModified.
 func lastModified(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+
+// countingStore counts committed updates, so caches of what the store
+// holds can tell when they might be stale.
+type countingStore struct {
+	store.Store
+	commits atomic.Uint64
+}
+
+func (c *countingStore) Update(fn func(store.Tx) error) error {
+	err := c.Store.Update(fn)
+	if err == nil {
+		c.commits.Add(1)
+	}
+	return err
+}
 
 // lockTable serialises changes to one function: every mutating operation
 // reads, checks and writes under its function's lock, so a check can never

@@ -41,12 +41,13 @@ func safePath(name string) string {
 // Stream writes one log stream. It is safe for concurrent use (a runtime's
 // stdout and stderr share it).
 type Stream struct {
-	name string
-	mu   sync.Mutex
-	f    *os.File
-	w    *bufio.Writer
-	now  func() time.Time
-	tail func(line string) // observer of every event, for log tails
+	name    string
+	mu      sync.Mutex
+	pending *time.Timer // a FlushSoon is scheduled
+	f       *os.File
+	w       *bufio.Writer
+	now     func() time.Time
+	tail    func(line string) // observer of every event, for log tails
 }
 
 // CreateStream creates a stream file.
@@ -97,10 +98,32 @@ func (s *Stream) Flush() error {
 	return s.w.Flush()
 }
 
+// flushDelay bounds how long an event may wait in the buffer after
+// FlushSoon: a readable log without a write per invocation.
+const flushDelay = 100 * time.Millisecond
+
+// FlushSoon flushes within flushDelay.
+func (s *Stream) FlushSoon() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = time.AfterFunc(flushDelay, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.pending = nil
+			s.w.Flush()
+		})
+	}
+}
+
 // Close flushes and closes the stream.
 func (s *Stream) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.pending != nil {
+		s.pending.Stop()
+		s.pending = nil
+	}
 	err := s.w.Flush()
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
