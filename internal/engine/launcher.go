@@ -105,6 +105,7 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 	if err != nil {
 		return nil, err
 	}
+	prepared := l.cfg.Now()
 	e.platform(platformInitStart, initStartLine(fn), map[string]any{
 		"initializationType": initType, "phase": "init", "runtimeVersion": fn.Runtime.Label, "runtimeVersionArn": fn.Runtime.VersionARN,
 	})
@@ -129,6 +130,7 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 	box.Store(env)
 	e.box = env
 	go e.supervise()
+	spawned := l.cfg.Now()
 
 	limit := onDemandInitLimit
 	if initType == InitProvisioned {
@@ -148,6 +150,8 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 		return nil, err
 	}
 	e.initDuration = l.cfg.Now().Sub(began)
+	l.cfg.Log.Debug("environment started", "function", fn.Name, "version", fn.Version, "initType", initType,
+		"prepare", prepared.Sub(began), "spawn", spawned.Sub(prepared), "init", e.initDuration)
 	return e, nil
 }
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"errors"
+	"sync"
 	"syscall"
 )
 
@@ -64,19 +65,29 @@ func newCgroupBackend(f Features, name string, s Spec) (_ *cgroupBackend, err er
 
 // attach moves pid into every cgroup of the environment.
 func (b *cgroupBackend) attach(pid int) error {
+	// Each attach waits for an RCU grace period in the kernel: done one
+	// after the other they cost several milliseconds each, done at once
+	// their waits overlap.
+	var adds []func(int) error
 	if b.v2 != nil {
-		if err := b.v2.add(pid); err != nil {
-			return err
-		}
+		adds = append(adds, b.v2.add)
 	}
 	for _, c := range []*cgroupV1{b.v1mem, b.v1pids} {
 		if c != nil {
-			if err := c.add(pid); err != nil {
-				return err
-			}
+			adds = append(adds, c.add)
 		}
 	}
-	return nil
+	errs := make([]error, len(adds))
+	var wg sync.WaitGroup
+	for i, add := range adds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = add(pid)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // pids lists the processes from the first cgroup; all hold the same ones.

@@ -42,7 +42,10 @@ func (w *diskWatcher) sample() bool {
 // close stops the watcher.
 func (w *diskWatcher) close() { w.p.close() }
 
-// dirBytes sums the space allocated to the files below dir.
+// dirBytes sums what the files below dir hold: their allocated space, but
+// never more than their length (the filesystem preallocates blocks for a
+// file being written, which would count a file of exactly the limit as
+// over it), and for sparse files only what is allocated.
 func dirBytes(dir string) int64 {
 	var total int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -51,7 +54,7 @@ func dirBytes(dir string) int64 {
 		}
 		if info, err := d.Info(); err == nil {
 			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				total += st.Blocks * 512
+				total += min(st.Blocks*512, st.Size)
 			}
 		}
 		return nil

@@ -57,8 +57,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Limits:       lk.DefaultLimits(),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	if os.Getenv("LAMBKIN_TEST_LOG") != "" {
-		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if level := os.Getenv("LAMBKIN_TEST_LOG"); level != "" {
+		var l slog.Level
+		l.UnmarshalText([]byte(level)) // "debug", "info", ...; anything else is info
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 	}
 	for _, o := range opts {
 		o(&cfg)
