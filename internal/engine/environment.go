@@ -139,6 +139,9 @@ func (e *environment) Invoke(ctx context.Context, inv *Invocation) (*Result, boo
 		}
 	}
 	ended := e.now()
+	// What the function printed before answering is in its output pipe:
+	// copy it to the log before END.
+	e.box.SyncOutput(100 * time.Millisecond)
 	e.out.Flush()
 	e.platform(platformRuntimeDone, "END RequestId: "+inv.RequestID, map[string]any{"requestId": inv.RequestID, "status": jsonStatus(status)})
 	e.report(inv.RequestID, ended.Sub(started), status)

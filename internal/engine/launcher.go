@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,7 +81,12 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 
 	extensions := listExtensions(fn.OptDir)
 	e.extensions = len(extensions) > 0
+	// The runtime can connect before sandbox.Start has returned its
+	// handle: the peer check waits for it (boxSet) instead of refusing.
 	var box atomic.Pointer[sandbox.Env]
+	boxSet := make(chan struct{})
+	var setBox sync.Once
+	defer setBox.Do(func() { close(boxSet) })
 	e.api, err = rapi.New(rapi.Config{
 		FunctionName:       fn.Name,
 		FunctionVersion:    fn.Version,
@@ -89,6 +95,10 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 		ExternalExtensions: extensions,
 		Logger:             l.cfg.Log,
 		AcceptConn: func(c net.Conn) bool {
+			select {
+			case <-boxSet:
+			case <-time.After(onDemandInitLimit):
+			}
 			env := box.Load()
 			if env == nil {
 				return false
@@ -128,6 +138,7 @@ func (l *Launcher) Start(ctx context.Context, fn *Function, initType string) (En
 		return nil, err
 	}
 	box.Store(env)
+	setBox.Do(func() { close(boxSet) })
 	e.box = env
 	go e.supervise()
 	spawned := l.cfg.Now()

@@ -176,39 +176,25 @@ func (s *Service) ListAliases(_ context.Context, sc Scope, in *model.ListAliases
 	if err != nil {
 		return nil, err
 	}
-	page, err := newPage(in.Marker, in.MaxItems, 50)
-	if err != nil {
-		return nil, err
-	}
 	out := &model.ListAliasesResponse{Aliases: []model.AliasConfiguration{}}
-	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err != nil {
+	listing := functionListing{bucket: bucketAliases, marker: in.Marker, maxItems: in.MaxItems, missing: errFunctionNotFound(ref.arn(sc, ""))}
+	if in.FunctionVersion != nil {
+		listing.keep = func(b []byte) bool {
+			var a model.AliasConfiguration
+			return unmarshalRecord(b, &a) == nil && deref(a.FunctionVersion) == *in.FunctionVersion
+		}
+	}
+	out.NextMarker, err = s.listFunctionRecords(sc, ref, listing, func(_, b []byte) error {
+		var a model.AliasConfiguration
+		if err := unmarshalRecord(b, &a); err != nil {
 			return err
 		}
-		if fn == nil {
-			return errFunctionNotFound(ref.arn(sc, ""))
-		}
-		page.filter = func(b []byte) bool {
-			var a model.AliasConfiguration
-			if unmarshalRecord(b, &a) != nil {
-				return false
-			}
-			return in.FunctionVersion == nil || deref(a.FunctionVersion) == *in.FunctionVersion
-		}
-		return page.scan(tx, bucketAliases, versionsPrefix(sc.Region, ref.Name), func(_, b []byte) error {
-			var a model.AliasConfiguration
-			if err := unmarshalRecord(b, &a); err != nil {
-				return err
-			}
-			out.Aliases = append(out.Aliases, *aliasView(sc, ref, &a))
-			return nil
-		})
+		out.Aliases = append(out.Aliases, *aliasView(sc, ref, &a))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.NextMarker = page.next
 	return out, nil
 }
 

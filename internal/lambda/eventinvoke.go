@@ -121,32 +121,19 @@ func (s *Service) ListFunctionEventInvokeConfigs(_ context.Context, sc Scope, in
 	if err != nil {
 		return nil, err
 	}
-	page, err := newPage(in.Marker, in.MaxItems, 50)
-	if err != nil {
-		return nil, err
-	}
 	out := &model.ListFunctionEventInvokeConfigsResponse{FunctionEventInvokeConfigs: []model.FunctionEventInvokeConfig{}}
-	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionDoesntExist()
-		}
-		if err != nil {
+	listing := functionListing{bucket: bucketEventInvoke, marker: in.Marker, maxItems: in.MaxItems, missing: errFunctionDoesntExist()}
+	out.NextMarker, err = s.listFunctionRecords(sc, ref, listing, func(k, b []byte) error {
+		var rec eventInvokeRecord
+		if err := unmarshalRecord(b, &rec); err != nil {
 			return err
 		}
-		return page.scan(tx, bucketEventInvoke, versionsPrefix(sc.Region, ref.Name), func(k, b []byte) error {
-			var rec eventInvokeRecord
-			if err := unmarshalRecord(b, &rec); err != nil {
-				return err
-			}
-			out.FunctionEventInvokeConfigs = append(out.FunctionEventInvokeConfigs, *eventInvokeView(ref.arn(sc, qualifierOfKey(k)), &rec))
-			return nil
-		})
+		out.FunctionEventInvokeConfigs = append(out.FunctionEventInvokeConfigs, *eventInvokeView(ref.arn(sc, qualifierOfKey(k)), &rec))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.NextMarker = page.next
 	return out, nil
 }
 

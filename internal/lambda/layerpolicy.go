@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/lambkin/lambkin/internal/api/model"
 	"github.com/lambkin/lambkin/internal/store"
@@ -27,16 +26,7 @@ func (s *Service) AddLayerVersionPermission(_ context.Context, sc Scope, in *mod
 	}
 	statement := st.String()
 	var rev string
-	err := s.changeLayerPolicy(sc, name, *in.VersionNumber, in.RevisionId, func(doc *policyDocument) error {
-		if doc.index(*in.StatementId) >= 0 {
-			return errStatementExists(*in.StatementId)
-		}
-		doc.Statements = append(doc.Statements, json.RawMessage(statement))
-		if size := len(doc.render()); size > policyLimit {
-			return errPolicyTooLarge(size, policyLimit)
-		}
-		return nil
-	}, &rev)
+	err := s.changeLayerPolicy(sc, name, *in.VersionNumber, in.RevisionId, func(doc *policyDocument) error { return doc.add(*in.StatementId, statement) }, &rev)
 	if err != nil {
 		return nil, err
 	}
@@ -47,17 +37,7 @@ func (s *Service) AddLayerVersionPermission(_ context.Context, sc Scope, in *mod
 func (s *Service) RemoveLayerVersionPermission(_ context.Context, sc Scope, in *model.RemoveLayerVersionPermissionRequest) (*struct{}, error) {
 	name := layerName(*in.LayerName)
 	var rev string
-	err := s.changeLayerPolicy(sc, name, *in.VersionNumber, in.RevisionId, func(doc *policyDocument) error {
-		if len(doc.Statements) == 0 {
-			return errNoPolicyAssociated()
-		}
-		i := doc.index(*in.StatementId)
-		if i < 0 {
-			return errStatementNotFound(*in.StatementId)
-		}
-		doc.Statements = append(doc.Statements[:i], doc.Statements[i+1:]...)
-		return nil
-	}, &rev)
+	err := s.changeLayerPolicy(sc, name, *in.VersionNumber, in.RevisionId, func(doc *policyDocument) error { return doc.remove(*in.StatementId) }, &rev)
 	if err != nil {
 		return nil, err
 	}

@@ -95,3 +95,34 @@ func pageSlice[T any](items []T, marker *string, maxItems *int, def int, key fun
 	}
 	return items[start:end], next, nil
 }
+
+// functionListing is a list operation over the records a function has in
+// one bucket (its versions, aliases, provisioned concurrency configs...).
+type functionListing struct {
+	bucket   string
+	marker   *string
+	maxItems *int
+	missing  error                   // the answer when the function does not exist
+	keep     func(value []byte) bool // optional filter
+}
+
+// listFunctionRecords pages through a function's records in order and
+// returns the next page's marker.
+func (s *Service) listFunctionRecords(sc Scope, ref nameRef, l functionListing, each func(k, v []byte) error) (*string, error) {
+	page, err := newPage(l.marker, l.maxItems, 50)
+	if err != nil {
+		return nil, err
+	}
+	page.filter = l.keep
+	err = s.store.View(func(tx store.Tx) error {
+		fn, err := loadFunction(tx, sc.Region, ref.Name)
+		if err == nil && fn == nil {
+			err = l.missing
+		}
+		if err != nil {
+			return err
+		}
+		return page.scan(tx, l.bucket, versionsPrefix(sc.Region, ref.Name), each)
+	})
+	return page.next, err
+}

@@ -36,6 +36,32 @@ func (p *policyDocument) render() string {
 	return b.String()
 }
 
+// add appends a statement, refusing a duplicate statement id and a policy
+// over the size limit.
+func (p *policyDocument) add(sid, statement string) error {
+	if p.index(sid) >= 0 {
+		return errStatementExists(sid)
+	}
+	p.Statements = append(p.Statements, json.RawMessage(statement))
+	if size := len(p.render()); size > policyLimit {
+		return errPolicyTooLarge(size, policyLimit)
+	}
+	return nil
+}
+
+// remove deletes a statement by id.
+func (p *policyDocument) remove(sid string) error {
+	if len(p.Statements) == 0 {
+		return errNoPolicyAssociated()
+	}
+	i := p.index(sid)
+	if i < 0 {
+		return errStatementNotFound(sid)
+	}
+	p.Statements = append(p.Statements[:i], p.Statements[i+1:]...)
+	return nil
+}
+
 func (p *policyDocument) index(sid string) int {
 	for i, st := range p.Statements {
 		var head struct{ Sid string }
@@ -69,15 +95,8 @@ func (s *Service) AddPermission(_ context.Context, sc Scope, in *model.AddPermis
 	}
 	var statement string
 	err = s.changePolicy(sc, ref, policyChange{mismatch: errPolicyRevisionMismatch, revisionID: in.RevisionId}, func(doc *policyDocument) error {
-		if doc.index(*in.StatementId) >= 0 {
-			return errStatementExists(*in.StatementId)
-		}
 		statement = st.String()
-		doc.Statements = append(doc.Statements, json.RawMessage(statement))
-		if size := len(doc.render()); size > policyLimit {
-			return errPolicyTooLarge(size, policyLimit)
-		}
-		return nil
+		return doc.add(*in.StatementId, statement)
 	})
 	if err != nil {
 		return nil, err
@@ -92,17 +111,7 @@ func (s *Service) RemovePermission(_ context.Context, sc Scope, in *model.Remove
 		return nil, err
 	}
 	change := policyChange{mismatch: errRevisionMismatch, revisionID: in.RevisionId, noFunction: errNoPolicyFound(ref.arn(sc, ""))}
-	err = s.changePolicy(sc, ref, change, func(doc *policyDocument) error {
-		if len(doc.Statements) == 0 {
-			return errNoPolicyAssociated()
-		}
-		i := doc.index(*in.StatementId)
-		if i < 0 {
-			return errStatementNotFound(*in.StatementId)
-		}
-		doc.Statements = append(doc.Statements[:i], doc.Statements[i+1:]...)
-		return nil
-	})
+	err = s.changePolicy(sc, ref, change, func(doc *policyDocument) error { return doc.remove(*in.StatementId) })
 	if err != nil {
 		return nil, err
 	}

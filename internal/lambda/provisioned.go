@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/lambkin/lambkin/internal/api/model"
@@ -137,35 +136,22 @@ func (s *Service) ListProvisionedConcurrencyConfigs(_ context.Context, sc Scope,
 	if err != nil {
 		return nil, err
 	}
-	page, err := newPage(in.Marker, in.MaxItems, 50)
-	if err != nil {
-		return nil, err
-	}
 	out := &model.ListProvisionedConcurrencyConfigsResponse{ProvisionedConcurrencyConfigs: []model.ProvisionedConcurrencyConfigListItem{}}
-	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionNotFound(ref.arn(sc, ""))
-		}
-		if err != nil {
+	listing := functionListing{bucket: bucketProvisioned, marker: in.Marker, maxItems: in.MaxItems, missing: errFunctionNotFound(ref.arn(sc, ""))}
+	out.NextMarker, err = s.listFunctionRecords(sc, ref, listing, func(k, b []byte) error {
+		var rec provisionedRecord
+		if err := unmarshalRecord(b, &rec); err != nil {
 			return err
 		}
-		return page.scan(tx, bucketProvisioned, versionsPrefix(sc.Region, ref.Name), func(k, b []byte) error {
-			var rec provisionedRecord
-			if err := json.Unmarshal(b, &rec); err != nil {
-				return err
-			}
-			qualifier := qualifierOfKey(k)
-			item := s.provisionedView(sc.Region, ref.Name, qualifier, &rec)
-			item.FunctionArn = ptr(ref.arn(sc, qualifier))
-			out.ProvisionedConcurrencyConfigs = append(out.ProvisionedConcurrencyConfigs, item)
-			return nil
-		})
+		qualifier := qualifierOfKey(k)
+		item := s.provisionedView(sc.Region, ref.Name, qualifier, &rec)
+		item.FunctionArn = ptr(ref.arn(sc, qualifier))
+		out.ProvisionedConcurrencyConfigs = append(out.ProvisionedConcurrencyConfigs, item)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.NextMarker = page.next
 	return out, nil
 }
 

@@ -159,40 +159,27 @@ func (s *Service) ListFunctionUrlConfigs(_ context.Context, sc Scope, in *model.
 	if err != nil {
 		return nil, err
 	}
-	page, err := newPage(in.Marker, in.MaxItems, 50)
-	if err != nil {
-		return nil, err
-	}
 	out := &model.ListFunctionUrlConfigsResponse{FunctionUrlConfigs: []model.FunctionUrlConfig{}}
-	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionDoesNotExist()
-		}
-		if err != nil {
+	listing := functionListing{bucket: bucketURLs, marker: in.Marker, maxItems: in.MaxItems, missing: errFunctionDoesNotExist()}
+	out.NextMarker, err = s.listFunctionRecords(sc, ref, listing, func(k, b []byte) error {
+		var rec urlRecord
+		if err := unmarshalRecord(b, &rec); err != nil {
 			return err
 		}
-		return page.scan(tx, bucketURLs, versionsPrefix(sc.Region, ref.Name), func(k, b []byte) error {
-			var rec urlRecord
-			if err := unmarshalRecord(b, &rec); err != nil {
-				return err
-			}
-			out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, model.FunctionUrlConfig{
-				FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
-				FunctionArn:      ptr(ref.arn(sc, qualifierOfKey(k))),
-				AuthType:         ptr(rec.AuthType),
-				Cors:             rec.Cors,
-				CreationTime:     ptr(rec.CreationTime),
-				LastModifiedTime: ptr(rec.LastModifiedTime),
-				InvokeMode:       ptr(orDefault(rec.InvokeMode, "BUFFERED")),
-			})
-			return nil
+		out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, model.FunctionUrlConfig{
+			FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
+			FunctionArn:      ptr(ref.arn(sc, qualifierOfKey(k))),
+			AuthType:         ptr(rec.AuthType),
+			Cors:             rec.Cors,
+			CreationTime:     ptr(rec.CreationTime),
+			LastModifiedTime: ptr(rec.LastModifiedTime),
+			InvokeMode:       ptr(orDefault(rec.InvokeMode, "BUFFERED")),
 		})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.NextMarker = page.next
 	return out, nil
 }
 

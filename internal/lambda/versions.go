@@ -74,33 +74,19 @@ func (s *Service) ListVersionsByFunction(_ context.Context, sc Scope, in *model.
 	if err != nil {
 		return nil, err
 	}
-	page, err := newPage(in.Marker, in.MaxItems, 50)
-	if err != nil {
-		return nil, err
-	}
 	out := &model.ListVersionsByFunctionResponse{Versions: []model.FunctionConfiguration{}}
-	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err != nil {
+	listing := functionListing{bucket: bucketVersions, marker: in.Marker, maxItems: in.MaxItems, missing: errFunctionNotFound(ref.arn(sc, ""))}
+	out.NextMarker, err = s.listFunctionRecords(sc, ref, listing, func(_, b []byte) error {
+		var v versionRecord
+		if err := unmarshalRecord(b, &v); err != nil {
 			return err
 		}
-		if fn == nil {
-			return errFunctionNotFound(ref.arn(sc, ""))
-		}
-		prefix := versionsPrefix(sc.Region, ref.Name)
-		return page.scan(tx, bucketVersions, prefix, func(_ []byte, b []byte) error {
-			var v versionRecord
-			if err := unmarshalRecord(b, &v); err != nil {
-				return err
-			}
-			out.Versions = append(out.Versions, listView(&v, ref.arn(sc, *v.Config.Version)))
-			return nil
-		})
+		out.Versions = append(out.Versions, listView(&v, ref.arn(sc, *v.Config.Version)))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.NextMarker = page.next
 	return out, nil
 }
 

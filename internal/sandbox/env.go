@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"time"
 )
 
 // Env is one execution environment. Its methods are safe for concurrent use.
@@ -37,6 +38,11 @@ func (e *Env) memory() memStats {
 	m, _ := e.be.memory()
 	return m
 }
+
+// SyncOutput waits, at most timeout, until everything the environment's
+// processes have written to stdout and stderr so far has reached the
+// Spec's writers: a function's log lines come before the platform's END.
+func (e *Env) SyncOutput(timeout time.Duration) { e.out.sync(timeout) }
 
 // Kill destroys the environment: it kills every process of the tree
 // (including daemons that left the process group), waits until they are

@@ -5,7 +5,10 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // output wires the tree's stdout and stderr to the caller's writers. An
@@ -16,7 +19,16 @@ type output struct {
 	stdout, stderr *os.File // the processes' ends (nil = /dev/null)
 	child          []*os.File
 	readers        []*os.File
+	copiers        []*copier
 	wg             sync.WaitGroup
+}
+
+// copier copies one pipe to its writer. waiting is true while it waits in
+// Read with everything read before written: with the pipe empty too, all
+// output written so far has reached the writer.
+type copier struct {
+	r       *os.File
+	waiting atomic.Bool
 }
 
 // newOutput creates the pipes and starts copying.
@@ -50,20 +62,24 @@ func (o *output) wire(w io.Writer) (*os.File, error) {
 	}
 	o.child = append(o.child, pw)
 	o.readers = append(o.readers, r)
+	c := &copier{r: r}
+	o.copiers = append(o.copiers, c)
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
-		drain(w, r)
+		c.drain(w)
 	}()
 	return pw, nil
 }
 
-// drain copies r to w; after a write error it keeps reading and discards,
-// so a broken writer never blocks the function.
-func drain(w io.Writer, r io.Reader) {
+// drain copies the pipe to w; after a write error it keeps reading and
+// discards, so a broken writer never blocks the function.
+func (c *copier) drain(w io.Writer) {
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := r.Read(buf)
+		c.waiting.Store(true)
+		n, err := c.r.Read(buf)
+		c.waiting.Store(false)
 		if n > 0 && w != nil {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				w = nil
@@ -73,6 +89,30 @@ func drain(w io.Writer, r io.Reader) {
 			return
 		}
 	}
+}
+
+// sync waits, at most timeout, until everything the processes have
+// written so far has been copied to the writers.
+func (o *output) sync(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, c := range o.copiers {
+		for !c.idle() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}
+
+// idle reports an empty pipe and a copier waiting for more.
+func (c *copier) idle() bool {
+	if !c.waiting.Load() {
+		return false
+	}
+	pending := -1
+	if raw, err := c.r.SyscallConn(); err == nil {
+		// TIOCINQ is FIONREAD: the bytes waiting in the pipe.
+		raw.Control(func(fd uintptr) { pending, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) })
+	}
+	return pending == 0 && c.waiting.Load()
 }
 
 // started closes our copies of the processes' ends, so that EOF comes
