@@ -211,7 +211,20 @@ func cleanupBuilds() {
 
 // lambkinBinary is the built lambkin command.
 func lambkinBinary(tb testing.TB) string {
-	return build(tb, "github.com/lambkin/lambkin/cmd/lambkin")
+	tb.Helper()
+	// lambkin-init next to lambkin is what environments start from.
+	init := build(tb, "github.com/lambkin/lambkin/cmd/lambkin-init")
+	bin := build(tb, "github.com/lambkin/lambkin/cmd/lambkin")
+	dir := filepath.Join(buildDir, "lambkin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	for src, name := range map[string]string{init: "lambkin-init", bin: "lambkin"} {
+		if err := os.Link(src, filepath.Join(dir, name)); err != nil && !os.IsExist(err) {
+			tb.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "lambkin")
 }
 
 // external is a `lambkin serve` process.

@@ -27,6 +27,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region for requests whose signature names none")
 	fs.StringVar(&cfg.Account, "account-id", "000000000000", "the account every resource belongs to")
 	fs.BoolVar(&cfg.StrictRuntimes, "strict-runtimes", false, "serve a runtime only with an interpreter of its exact version")
+	fs.BoolVar(&cfg.FavorDynamicCgroups, "favor-dynamic-cgroups", true, "set favordynmods on the cgroup v2 hierarchy (host-wide) so environments start faster")
 	fs.StringVar(&cfg.RuntimeConfig, "runtime-config", "", "runtime catalog config file (default <data-dir>/runtimes.config.json)")
 	fs.DurationVar(&cfg.RolloutDelay, "rollout-delay", 24*time.Hour, "time after a runtime promotion when every Auto function moves (phase 2)")
 	fs.DurationVar(&cfg.StateDelay, "state-delay", 0, "least time functions stay Pending/InProgress after a change")

@@ -33,10 +33,13 @@ type Config struct {
 	Account string
 
 	StrictRuntimes bool
-	RuntimeConfig  string        // runtime catalog config file
-	RolloutDelay   time.Duration // runtime rollouts reach phase 2 after this
-	StateDelay     time.Duration
-	IdleTimeout    time.Duration
+	// FavorDynamicCgroups sets the cgroup v2 hierarchy's favordynmods
+	// option at start-up (host-wide): environments start 10-20 ms faster.
+	FavorDynamicCgroups bool
+	RuntimeConfig       string        // runtime catalog config file
+	RolloutDelay        time.Duration // runtime rollouts reach phase 2 after this
+	StateDelay          time.Duration
+	IdleTimeout         time.Duration
 
 	Limits       lambda.Limits
 	FileSystems  map[string]string
@@ -90,6 +93,15 @@ func Start(cfg Config) (_ *App, err error) {
 	}
 	if a.code, err = codestore.Open(filepath.Join(cfg.DataDir, "code")); err != nil {
 		return nil, err
+	}
+	if cfg.FavorDynamicCgroups {
+		changed, err := sandbox.FavorDynamicCgroups()
+		switch {
+		case err != nil:
+			cfg.Log.Info("could not set favordynmods on the cgroup v2 hierarchy; environments start slower", "err", err)
+		case changed:
+			cfg.Log.Info("set favordynmods on the cgroup v2 hierarchy (host-wide) so that environments start faster; --favor-dynamic-cgroups=false leaves it alone")
+		}
 	}
 	features := sandbox.Detect()
 	features.InitExe = initExe()

@@ -22,6 +22,8 @@ type cgroupMount struct {
 	root        string   // cgroup path of the mount's root
 	v2          bool     // cgroup2 (unified) rather than a v1 hierarchy
 	controllers []string // v1 only: controllers bound to this hierarchy
+	mountOpts   []string // per-mount options (rw, nosuid, relatime...)
+	superOpts   []string // the hierarchy's own options (nsdelegate...)
 }
 
 // has reports whether a v1 hierarchy carries controller c.
@@ -47,7 +49,8 @@ func parseMountinfo(b []byte) []cgroupMount {
 		if len(f) < 5 || len(g) < 3 {
 			continue
 		}
-		m := cgroupMount{dir: unescapeMount(f[4]), root: unescapeMount(f[3])}
+		m := cgroupMount{dir: unescapeMount(f[4]), root: unescapeMount(f[3]),
+			mountOpts: strings.Split(f[5], ","), superOpts: strings.Split(g[2], ",")}
 		switch g[0] {
 		case "cgroup2":
 			m.v2 = true

@@ -58,10 +58,10 @@ func TestParseMountinfo(t *testing.T) {
 `
 	got := parseMountinfo([]byte(in))
 	want := []cgroupMount{
-		{dir: "/sys/fs/cgroup/memory", root: "/", controllers: []string{"memory"}},
-		{dir: "/sys/fs/cgroup/cpu,cpuacct", root: "/", controllers: []string{"cpu", "cpuacct"}},
-		{dir: "/sys/fs/cgroup/systemd", root: "/", controllers: []string{"xattr"}},
-		{dir: "/sys/fs/cgroup/un ified", root: "/sub", v2: true},
+		{dir: "/sys/fs/cgroup/memory", root: "/", controllers: []string{"memory"}, mountOpts: []string{"rw", "relatime"}, superOpts: []string{"rw", "memory"}},
+		{dir: "/sys/fs/cgroup/cpu,cpuacct", root: "/", controllers: []string{"cpu", "cpuacct"}, mountOpts: []string{"rw", "relatime"}, superOpts: []string{"rw", "cpu", "cpuacct"}},
+		{dir: "/sys/fs/cgroup/systemd", root: "/", controllers: []string{"xattr"}, mountOpts: []string{"rw", "relatime"}, superOpts: []string{"rw", "xattr", "name=systemd"}},
+		{dir: "/sys/fs/cgroup/un ified", root: "/sub", v2: true, mountOpts: []string{"rw", "relatime"}, superOpts: []string{"rw"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)

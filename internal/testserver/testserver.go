@@ -54,8 +54,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Account:      "000000000000",
 		IdleTimeout:  10 * time.Minute,
 		RolloutDelay: time.Hour,
-		Limits:       lk.DefaultLimits(),
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// As lambkin serve does by default.
+		FavorDynamicCgroups: true,
+		Limits:              lk.DefaultLimits(),
+		Log:                 slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if level := os.Getenv("LAMBKIN_TEST_LOG"); level != "" {
 		var l slog.Level
