@@ -334,15 +334,7 @@ func (s *Service) asyncSettings(region, name, qualifier string) asyncSettings {
 		return nil
 	})
 	s.store.View(func(tx store.Tx) error {
-		version := qualifier
-		if kindOf(qualifier) == qualAlias {
-			a, err := loadAlias(tx, region, name, qualifier)
-			if err != nil || a == nil {
-				return err
-			}
-			version = deref(a.FunctionVersion)
-		}
-		v, err := loadVersion(tx, region, name, version)
+		v, err := loadQualified(tx, region, name, qualifier)
 		if err == nil && v != nil && v.Config.DeadLetterConfig != nil {
 			out.deadLetter = deref(v.Config.DeadLetterConfig.TargetArn)
 		}

@@ -173,15 +173,7 @@ func (s *Service) reconcileProvisioned(region, name, qualifier string) {
 		if err != nil || rec == nil {
 			return err
 		}
-		version := qualifier
-		if kindOf(qualifier) == qualAlias {
-			a, err := loadAlias(tx, region, name, qualifier)
-			if err != nil || a == nil {
-				return err
-			}
-			version = deref(a.FunctionVersion)
-		}
-		v, err := loadVersion(tx, region, name, version)
+		v, err := loadQualified(tx, region, name, qualifier)
 		if err != nil || v == nil {
 			return err
 		}

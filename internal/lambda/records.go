@@ -119,6 +119,24 @@ func loadVersion(tx store.Tx, region, name, version string) (*versionRecord, err
 	return &v, nil
 }
 
+// loadQualified loads the version a qualifier names: $LATEST (also for
+// none), a version number, or an alias's primary version. It returns nil
+// when the alias or version does not exist.
+func loadQualified(tx store.Tx, region, name, qualifier string) (*versionRecord, error) {
+	version := qualifier
+	if kindOf(qualifier) == qualAlias {
+		a, err := loadAlias(tx, region, name, qualifier)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		version = deref(a.FunctionVersion)
+	}
+	if version == "" {
+		version = latest
+	}
+	return loadVersion(tx, region, name, version)
+}
+
 func saveFunction(tx store.Tx, region string, f *functionRecord) error {
 	return putJSON(tx, bucketFunctions, functionKey(region, f.Name), f)
 }

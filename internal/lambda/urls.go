@@ -81,15 +81,8 @@ func (s *Service) GetFunctionUrlConfig(_ context.Context, sc Scope, in *model.Ge
 	if err != nil {
 		return nil, err
 	}
-	return &model.GetFunctionUrlConfigResponse{
-		FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
-		FunctionArn:      ptr(ref.arn(sc, ref.Qualifier)),
-		AuthType:         ptr(rec.AuthType),
-		Cors:             rec.Cors,
-		CreationTime:     ptr(rec.CreationTime),
-		LastModifiedTime: ptr(rec.LastModifiedTime),
-		InvokeMode:       ptr(orDefault(rec.InvokeMode, "BUFFERED")),
-	}, nil
+	out := urlView(sc, ref.arn(sc, ref.Qualifier), rec, true)
+	return &out, nil
 }
 
 // UpdateFunctionUrlConfig changes the settings it is given.
@@ -127,15 +120,8 @@ func (s *Service) UpdateFunctionUrlConfig(_ context.Context, sc Scope, in *model
 	if err != nil {
 		return nil, err
 	}
-	return &model.UpdateFunctionUrlConfigResponse{
-		FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
-		FunctionArn:      ptr(ref.arn(sc, ref.Qualifier)),
-		AuthType:         ptr(rec.AuthType),
-		Cors:             rec.Cors,
-		CreationTime:     ptr(rec.CreationTime),
-		LastModifiedTime: ptr(rec.LastModifiedTime),
-		InvokeMode:       rec.InvokeMode,
-	}, nil
+	out := model.UpdateFunctionUrlConfigResponse(urlView(sc, ref.arn(sc, ref.Qualifier), &rec, false))
+	return &out, nil
 }
 
 // DeleteFunctionUrlConfig removes a URL config.
@@ -166,14 +152,10 @@ func (s *Service) ListFunctionUrlConfigs(_ context.Context, sc Scope, in *model.
 		if err := unmarshalRecord(b, &rec); err != nil {
 			return err
 		}
+		v := urlView(sc, ref.arn(sc, qualifierOfKey(k)), &rec, true)
 		out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, model.FunctionUrlConfig{
-			FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
-			FunctionArn:      ptr(ref.arn(sc, qualifierOfKey(k))),
-			AuthType:         ptr(rec.AuthType),
-			Cors:             rec.Cors,
-			CreationTime:     ptr(rec.CreationTime),
-			LastModifiedTime: ptr(rec.LastModifiedTime),
-			InvokeMode:       ptr(orDefault(rec.InvokeMode, "BUFFERED")),
+			FunctionUrl: v.FunctionUrl, FunctionArn: v.FunctionArn, AuthType: v.AuthType, Cors: v.Cors,
+			CreationTime: v.CreationTime, LastModifiedTime: v.LastModifiedTime, InvokeMode: v.InvokeMode,
 		})
 		return nil
 	})
@@ -181,6 +163,24 @@ func (s *Service) ListFunctionUrlConfigs(_ context.Context, sc Scope, in *model.
 		return nil, err
 	}
 	return out, nil
+}
+
+// urlView is a URL config as Get shows it; Get and List fill InvokeMode
+// with its default (BUFFERED), Update shows it only when it was set.
+func urlView(sc Scope, arn string, rec *urlRecord, defaultMode bool) model.GetFunctionUrlConfigResponse {
+	v := model.GetFunctionUrlConfigResponse{
+		FunctionUrl:      ptr(functionURL(sc, rec.URLID)),
+		FunctionArn:      ptr(arn),
+		AuthType:         ptr(rec.AuthType),
+		Cors:             rec.Cors,
+		CreationTime:     ptr(rec.CreationTime),
+		LastModifiedTime: ptr(rec.LastModifiedTime),
+		InvokeMode:       rec.InvokeMode,
+	}
+	if defaultMode {
+		v.InvokeMode = ptr(orDefault(rec.InvokeMode, "BUFFERED"))
+	}
+	return v
 }
 
 func (s *Service) loadURL(sc Scope, functionName string, qualifier *string) (nameRef, *urlRecord, error) {
