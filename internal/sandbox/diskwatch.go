@@ -42,15 +42,17 @@ func (w *diskWatcher) sample() bool {
 // close stops the watcher.
 func (w *diskWatcher) close() { w.p.close() }
 
-// dirBytes sums what the files below dir hold: their allocated space, but
-// never more than their length (the filesystem preallocates blocks for a
-// file being written, which would count a file of exactly the limit as
-// over it), and for sparse files only what is allocated.
+// dirBytes sums what the regular files below dir hold: their allocated
+// space, but never more than their length (the filesystem preallocates
+// blocks for a file being written, which would count a file of exactly the
+// limit as over it), and for sparse files only what is allocated.
+// Directories are left out, as on the tmpfs /tmp of the other modes: the
+// host directory's own blocks would put a file of exactly the limit over it.
 func dirBytes(dir string) int64 {
 	var total int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // vanished while walking
+		if err != nil || !d.Type().IsRegular() {
+			return nil // vanished while walking, or not a file
 		}
 		if info, err := d.Info(); err == nil {
 			if st, ok := info.Sys().(*syscall.Stat_t); ok {
