@@ -42,14 +42,21 @@ func (s *Service) unqualified(sc Scope, functionName string) (nameRef, error) {
 	return ref, err
 }
 
+// existingFunction loads a function that must exist; a missing one is
+// reported as not found under the ARN qualified by qualifier.
+func existingFunction(tx store.Tx, sc Scope, ref nameRef, qualifier string) (*functionRecord, error) {
+	fn, err := loadFunction(tx, sc.Region, ref.Name)
+	if err == nil && fn == nil {
+		err = errFunctionNotFound(ref.arn(sc, qualifier))
+	}
+	return fn, err
+}
+
 // loadLatest loads a function and its $LATEST, which must exist.
 func (s *Service) loadLatest(tx store.Tx, sc Scope, ref nameRef) (*functionRecord, *versionRecord, error) {
-	fn, err := loadFunction(tx, sc.Region, ref.Name)
+	fn, err := existingFunction(tx, sc, ref, "")
 	if err != nil {
 		return nil, nil, err
-	}
-	if fn == nil {
-		return nil, nil, errFunctionNotFound(ref.arn(sc, ""))
 	}
 	v, err := loadVersion(tx, sc.Region, ref.Name, latest)
 	if err == nil && v == nil {

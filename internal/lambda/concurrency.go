@@ -22,12 +22,9 @@ func (s *Service) PutFunctionConcurrency(_ context.Context, sc Scope, in *model.
 	unlock := s.locks.lock(sc.Region, ref.Name)
 	defer unlock()
 	err = s.store.Update(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
+		fn, err := existingFunction(tx, sc, ref, latest)
 		if err != nil {
 			return err
-		}
-		if fn == nil {
-			return errFunctionNotFound(ref.arn(sc, latest))
 		}
 		usage, err := s.accountUsage(tx, sc.Region, ref.Name)
 		if err != nil {
@@ -57,10 +54,7 @@ func (s *Service) GetFunctionConcurrency(_ context.Context, sc Scope, in *model.
 	}
 	out := &model.GetFunctionConcurrencyResponse{}
 	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionNotFound(ref.arn(sc, ""))
-		}
+		fn, err := existingFunction(tx, sc, ref, "")
 		if err == nil {
 			out.ReservedConcurrentExecutions = fn.ReservedConcurrency
 		}
@@ -80,10 +74,7 @@ func (s *Service) DeleteFunctionConcurrency(_ context.Context, sc Scope, in *mod
 	unlock := s.locks.lock(sc.Region, ref.Name)
 	defer unlock()
 	err = s.store.Update(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionNotFound(ref.arn(sc, ""))
-		}
+		fn, err := existingFunction(tx, sc, ref, "")
 		if err != nil {
 			return err
 		}

@@ -181,12 +181,8 @@ func (s *Service) DeleteFunction(_ context.Context, sc Scope, in *model.DeleteFu
 	unlock := s.locks.lock(sc.Region, ref.Name)
 	defer unlock()
 	err = s.store.Update(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err != nil {
+		if _, err := existingFunction(tx, sc, ref, ""); err != nil {
 			return err
-		}
-		if fn == nil {
-			return errFunctionNotFound(ref.arn(sc, ""))
 		}
 		if ref.Qualifier != "" {
 			return s.deleteVersion(tx, sc, ref)

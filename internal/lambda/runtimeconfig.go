@@ -200,11 +200,7 @@ func (s *Service) runtimeConfigVersion(tx store.Tx, sc Scope, ref nameRef) (*ver
 	if version == "" {
 		version = latest
 	}
-	fn, err := loadFunction(tx, sc.Region, ref.Name)
-	if err == nil && fn == nil {
-		err = errFunctionNotFound(ref.arn(sc, ref.Qualifier))
-	}
-	if err != nil {
+	if _, err := existingFunction(tx, sc, ref, ref.Qualifier); err != nil {
 		return nil, err
 	}
 	v, err := loadVersion(tx, sc.Region, ref.Name, version)

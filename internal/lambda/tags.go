@@ -92,10 +92,7 @@ func (s *Service) ListTags(_ context.Context, sc Scope, in *model.ListTagsReques
 	}
 	out := &model.ListTagsResponse{Tags: map[string]string{}}
 	err = s.store.View(func(tx store.Tx) error {
-		fn, err := loadFunction(tx, sc.Region, ref.Name)
-		if err == nil && fn == nil {
-			err = errFunctionNotFound(ref.arn(sc, ""))
-		}
+		fn, err := existingFunction(tx, sc, ref, "")
 		if err == nil && fn.Tags != nil {
 			out.Tags = fn.Tags
 		}
