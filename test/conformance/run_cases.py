@@ -248,14 +248,19 @@ def s_image(ctx):
     create(ctx, PackageType="Image", Code={"ImageUri": ECR_URI}, Runtime=None, Handler=None)
 
 
-def s_pc24(ctx):
+def pc_on_alias(ctx):
+    """Version 1 with provisioned concurrency 1 through the alias pcalias."""
     create(ctx)
     publish(ctx)
     c = ctx.server
     c.create_alias(FunctionName=ctx.fn, Name="pcalias", FunctionVersion="1")
     c.put_provisioned_concurrency_config(FunctionName=ctx.fn, Qualifier="pcalias",
                                          ProvisionedConcurrentExecutions=1)
-    c.delete_alias(FunctionName=ctx.fn, Name="pcalias")
+
+
+def s_pc24(ctx):
+    pc_on_alias(ctx)
+    ctx.server.delete_alias(FunctionName=ctx.fn, Name="pcalias")
 
 
 def s_pc28(ctx):
@@ -290,16 +295,11 @@ def s_pc31(ctx):
 
 
 def s_pc33(ctx):
-    create(ctx)
-    publish(ctx)
-    c = ctx.server
-    c.create_alias(FunctionName=ctx.fn, Name="pcalias", FunctionVersion="1")
-    c.put_provisioned_concurrency_config(FunctionName=ctx.fn, Qualifier="pcalias",
-                                         ProvisionedConcurrentExecutions=1)
+    pc_on_alias(ctx)
     wait_pc(ctx, "pcalias", "READY")
     touch(ctx, "v2")
     publish(ctx)
-    c.update_alias(FunctionName=ctx.fn, Name="pcalias", FunctionVersion="2")
+    ctx.server.update_alias(FunctionName=ctx.fn, Name="pcalias", FunctionVersion="2")
 
 
 def s_fc10(ctx):

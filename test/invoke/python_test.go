@@ -272,11 +272,7 @@ func testPython(t *testing.T, c *lambda.Client, rt types.Runtime) {
 		if id == "" || string(out.Payload) != want {
 			t.Errorf("timeout body\n got %s\nwant %s", out.Payload, want)
 		}
-		var after struct{ Count int }
-		ok(t, invoke(t, c, name, `{"op":"count"}`), &after)
-		if after.Count != 1 {
-			t.Errorf("after a timeout the next invoke is not a cold start: count %d", after.Count)
-		}
+		expectColdStart(t, c, name, "a timeout")
 	})
 
 	t.Run("crash", func(t *testing.T) {
@@ -285,11 +281,7 @@ func testPython(t *testing.T, c *lambda.Client, rt types.Runtime) {
 		if !platformError(out.Payload, "Runtime.ExitError", "Runtime exited with error: exit status 3") {
 			t.Errorf("crash body %s", out.Payload)
 		}
-		var after struct{ Count int }
-		ok(t, invoke(t, c, name, `{"op":"count"}`), &after)
-		if after.Count != 1 {
-			t.Errorf("after a crash the next invoke is not a cold start: count %d", after.Count)
-		}
+		expectColdStart(t, c, name, "a crash")
 	})
 
 	t.Run("oom", func(t *testing.T) {
@@ -298,11 +290,7 @@ func testPython(t *testing.T, c *lambda.Client, rt types.Runtime) {
 		if !platformError(out.Payload, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed") {
 			t.Errorf("OOM body %s", out.Payload)
 		}
-		var after struct{ Count int }
-		ok(t, invoke(t, c, name, `{"op":"count"}`), &after)
-		if after.Count != 1 {
-			t.Errorf("after OOM the next invoke is not a cold start: count %d", after.Count)
-		}
+		expectColdStart(t, c, name, "OOM")
 	})
 
 	t.Run("new-configuration", func(t *testing.T) {
@@ -342,6 +330,17 @@ func testPython(t *testing.T, c *lambda.Client, rt types.Runtime) {
 			t.Errorf("second invoke: %v", again)
 		}
 	})
+}
+
+// expectColdStart checks that the next invoke of pyApp runs in a new
+// environment: its per-environment invoke count starts again at 1.
+func expectColdStart(t *testing.T, c *lambda.Client, name, after string) {
+	t.Helper()
+	var got struct{ Count int }
+	ok(t, invoke(t, c, name, `{"op":"count"}`), &got)
+	if got.Count != 1 {
+		t.Errorf("after %s the next invoke is not a cold start: count %d", after, got.Count)
+	}
 }
 
 // platformError reports whether body is exactly Lambda's platform error
